@@ -1,0 +1,1 @@
+"""Connectors, split by role: ``sources``, ``sinks`` and ``serde``."""

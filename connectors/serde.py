@@ -1,0 +1,49 @@
+"""Bytes in, bytes out: tape lines, joined records and dead letters."""
+
+from __future__ import annotations
+
+import orjson
+
+from dataflow.messages import DeadLetter, Origin, RawMessage
+
+
+def decode_tape_line(line: bytes, origin: Origin) -> RawMessage | None:
+    """``<stream>\\t<payload>`` -> RawMessage; None for blank and ``#`` lines."""
+    line = line.rstrip(b"\r\n")
+    if not line.strip() or line.startswith(b"#"):
+        return None
+    stream, tab, payload = line.partition(b"\t")
+    if not tab:
+        return RawMessage(None, line, origin)
+    return RawMessage(stream.decode("utf-8", "backslashreplace"), payload, origin)
+
+
+def encode_tape_line(stream: str, payload: bytes) -> bytes:
+    return stream.encode() + b"\t" + payload + b"\n"
+
+
+def encode_record(record: tuple[str, str | None]) -> bytes:
+    """A joined ``(spread, value)`` record (value None: tombstone) as JSON."""
+    spread, value = record
+    return orjson.dumps({"spread": spread, "value": value})
+
+
+def origin_fields(origin: Origin | None) -> dict | None:
+    if origin is None:
+        return None
+    if origin.partition is None:
+        return {"source": origin.source, "line": origin.offset}
+    return {"topic": origin.source, "partition": origin.partition, "offset": origin.offset}
+
+
+def encode_dead_letter(letter: DeadLetter) -> bytes:
+    """A dead letter as JSON: its stream, the reason and the raw payload as text."""
+    payload = letter.payload
+    doc = {
+        "stream": letter.stream,
+        "error": letter.error,
+        "message": None if payload is None else payload.decode("utf-8", "backslashreplace"),
+    }
+    if letter.origin is not None:
+        doc["origin"] = origin_fields(letter.origin)
+    return orjson.dumps(doc)

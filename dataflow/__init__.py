@@ -1,0 +1,1 @@
+"""The spread join: pure logic (messages, join), settings and the Bytewax flow."""
