@@ -6,6 +6,8 @@ import orjson
 
 from dataflow.messages import DeadLetter, Origin, RawMessage
 
+_new = tuple.__new__  # builds a NamedTuple without its slow keyword-aware __new__
+
 
 def decode_tape_line(line: bytes, origin: Origin) -> RawMessage | None:
     """``<stream>\\t<payload>`` -> RawMessage; None for blank and ``#`` lines."""
@@ -14,8 +16,8 @@ def decode_tape_line(line: bytes, origin: Origin) -> RawMessage | None:
         return None
     stream, tab, payload = line.partition(b"\t")
     if not tab:
-        return RawMessage(None, line, origin)
-    return RawMessage(stream.decode("utf-8", "backslashreplace"), payload, origin)
+        return _new(RawMessage, (None, line, origin))
+    return _new(RawMessage, (stream.decode("utf-8", "backslashreplace"), payload, origin))
 
 
 def encode_tape_line(stream: str, payload: bytes) -> bytes:
@@ -28,12 +30,19 @@ def encode_record(record: tuple[str, str | None]) -> bytes:
     return orjson.dumps({"spread": spread, "value": value})
 
 
+def encode_records(records: list[tuple[str, str | None]]) -> bytes:
+    """Many records as JSON lines, without the last newline."""
+    dumps = orjson.dumps
+    return b"\n".join([dumps({"spread": spread, "value": value}) for spread, value in records])
+
+
 def origin_fields(origin: Origin | None) -> dict | None:
     if origin is None:
         return None
-    if origin.partition is None:
-        return {"source": origin.source, "line": origin.offset}
-    return {"topic": origin.source, "partition": origin.partition, "offset": origin.offset}
+    source, partition, offset = origin
+    if partition is None:
+        return {"source": source, "line": offset}
+    return {"topic": source, "partition": partition, "offset": offset}
 
 
 def encode_dead_letter(letter: DeadLetter) -> bytes:

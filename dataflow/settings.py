@@ -68,6 +68,7 @@ class Settings:
     assets_from: str = "latest"  # without recovery state: earliest | latest
     control_from: str = "earliest"
     connect_timeout: float = 10.0  # seconds to wait for the brokers before failing
+    delivery_timeout: float = 30.0  # seconds a record may take to reach Kafka before failing
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -114,4 +115,5 @@ class Settings:
             assets_from=get("SPREADS_ASSETS_FROM", "latest"),
             control_from=get("SPREADS_CONTROL_FROM", "earliest"),
             connect_timeout=_number(env, "SPREADS_CONNECT_TIMEOUT", 10.0),
+            delivery_timeout=_number(env, "SPREADS_DELIVERY_TIMEOUT", 30.0),
         )

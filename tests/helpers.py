@@ -33,7 +33,9 @@ def run_flow(
         run_main(flow)
     else:
         cluster_main(flow, [], 0, worker_count_per_proc=workers)
-    return [record for _spread, record in records], [letter for _stream, letter in letters]
+    return [record for _spread, batch in records for record in batch], [
+        letter for _stream, letter in letters
+    ]
 
 
 def asset(name: str, value: str) -> Message:
