@@ -9,14 +9,14 @@ BOOTSTRAP_PYTHON ?= $(shell for p in python3.12 python3.11 python3.10 python3; d
 	&& { echo $$p; break; }; done)
 DEMO_DURATION ?= 60
 
-.PHONY: setup demo test lint format kafka-up kafka-down clean
+.PHONY: setup demo test bench lint format kafka-up kafka-down clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@test -n "$(BOOTSTRAP_PYTHON)" || { echo "need CPython 3.10, 3.11 or 3.12 on PATH" >&2; exit 1; }
 	$(BOOTSTRAP_PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
 	@touch $@
 
 # The stdout demo on the built-in generators; SPREADS_* settings pass through.
@@ -26,6 +26,10 @@ demo: setup
 # Every test, with a real Kafka broker: KAFKA_BROKERS if set, else our own.
 test: setup lint
 	PYTHON=$(PY) bash scripts/with-kafka.sh $(PY) -m pytest $(PYTEST_ARGS)
+
+# Every benchmark (not part of `make test`); writes BENCHMARKS.md and bench/charts/.
+bench: setup
+	PYTHON=$(PY) bash scripts/with-kafka.sh $(PY) -m bench.run $(BENCH_ARGS)
 
 lint: setup
 	$(PY) -m ruff check .

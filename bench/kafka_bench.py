@@ -1,0 +1,202 @@
+"""Kafka-to-Kafka benchmarks against the local broker: throughput and latency.
+
+Throughput: the input topics are filled first (400 spreads on 200 assets, then
+asset updates keyed by asset), then the flow reads them from the beginning. The
+output's growth is read from the partitions' high watermarks, so measuring costs
+the machine nearly nothing; the rate is taken between the first and the last
+record, leaving out start-up.
+
+Latency: the flow runs on live topics; a producer process sends updates at a
+fixed rate, each value being its send time (``0x`` + 16 hex digits of ns since
+the epoch), and a consumer process reads the records: a record's latency is its
+receive time minus the newer of its two legs' send times.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from bench.common import ROOT, clean_env, flow_argvs
+from bench.make_tape import sample_pairs
+from connectors.kafka.admin import TopicSpec, create_topics, delete_topics
+from generators.streams import control_message
+
+PARTITIONS = 4
+
+
+def brokers() -> str:
+    value = os.environ.get("KAFKA_BROKERS")
+    if not value:
+        raise SystemExit("KAFKA_BROKERS is not set: run `make bench`, which starts a broker")
+    return value
+
+
+def fresh_topics(tag: str) -> dict[str, str]:
+    suffix = uuid.uuid4().hex[:8]
+    names = {role: f"bench-{tag}-{role}-{suffix}" for role in ("assets", "control", "out", "dlq")}
+    create_topics(brokers(), [TopicSpec(name, PARTITIONS, {}) for name in names.values()])
+    return names
+
+
+def flow_env(topics: dict[str, str], assets_from: str) -> dict[str, str]:
+    return clean_env(
+        SPREADS_SOURCE="kafka",
+        SPREADS_SINK="kafka",
+        SPREADS_DLQ="kafka",
+        KAFKA_BROKERS=brokers(),
+        SPREADS_ASSETS_TOPIC=topics["assets"],
+        SPREADS_CONTROL_TOPIC=topics["control"],
+        SPREADS_OUTPUT_TOPIC=topics["out"],
+        SPREADS_DLQ_TOPIC=topics["dlq"],
+        SPREADS_ASSETS_FROM=assets_from,
+    )
+
+
+def producer() -> Producer:
+    return Producer(
+        {
+            "bootstrap.servers": brokers(),
+            "linger.ms": 5,
+            "batch.num.messages": 10000,
+            "queue.buffering.max.messages": 1_000_000,
+            "acks": "all",
+        }
+    )
+
+
+def publish_spreads(p: Producer, topic: str, pairs: list[tuple[str, str]]) -> None:
+    for a, b in pairs:
+        p.produce(topic, control_message(a, b, True), key=f"{a}_{b}".encode())
+
+
+def output_count(consumer: Consumer, topic: str) -> int:
+    total = 0
+    for partition in range(PARTITIONS):
+        _low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+        total += high
+    return total
+
+
+def start_flow(processes: int, env: dict[str, str]) -> list[subprocess.Popen]:
+    return [
+        subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+        for argv in flow_argvs(processes)
+    ]
+
+
+def stop_flow(procs: list[subprocess.Popen]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def throughput(processes: int, updates: int) -> dict:
+    topics = fresh_topics(f"tp{processes}")
+    rng = random.Random(3)
+    assets = [f"ASSET{n:04d}" for n in range(200)]
+    p = producer()
+    publish_spreads(p, topics["control"], sample_pairs(assets, 400, rng))
+    for n in range(updates):
+        asset = assets[rng.randrange(200)]
+        p.produce(
+            topics["assets"],
+            b'{"asset":"%s","value":"0x%016x"}' % (asset.encode(), n),
+            key=asset.encode(),
+        )
+        if n % 10000 == 0:
+            p.poll(0)
+    p.flush(120)
+    watcher = Consumer({"bootstrap.servers": brokers(), "group.id": "bench-watch"})
+    procs = start_flow(processes, flow_env(topics, "earliest"))
+    first_at = last_at = None
+    count = last = 0
+    deadline = time.monotonic() + 600
+    try:
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            count = output_count(watcher, topics["out"])
+            now = time.monotonic()
+            if count and first_at is None:
+                first_at = now
+            if count != last:
+                last, last_at = count, now
+            elif last_at is not None and now - last_at > 3:
+                break
+            if any(proc.poll() is not None for proc in procs):
+                raise RuntimeError("the flow exited during the throughput run")
+    finally:
+        stop_flow(procs)
+        watcher.close()
+        delete_topics(brokers(), list(topics.values()))
+    seconds = (last_at or 0) - (first_at or 0)
+    return {
+        "processes": processes,
+        "updates": updates,
+        "records": count,
+        "seconds": seconds,
+        "updates_per_s": updates / seconds,
+        "records_per_s": count / seconds,
+    }
+
+
+def latency(rate: int, seconds: float) -> dict:
+    """p50/p95/p99/max from send to receive, at ``rate`` updates/s, fan-out ~4."""
+    topics = fresh_topics(f"lat{rate}")
+    rng = random.Random(5)
+    assets = [f"ASSET{n:03d}" for n in range(100)]
+    p = producer()
+    publish_spreads(p, topics["control"], sample_pairs(assets, 200, rng))
+    p.flush(30)
+    procs = start_flow(1, flow_env(topics, "latest"))
+    probe = [sys.executable, "-m", "bench.kafka_latency"]
+    try:
+        reader = subprocess.Popen(
+            [*probe, "read", brokers(), topics["out"]],
+            cwd=ROOT,
+            env=clean_env(),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        writer = [*probe, "write", brokers(), topics["assets"]]
+        # Warm up (the flow reads from the end of the topic, and must have found it).
+        subprocess.run([*writer, "100", "5"], cwd=ROOT, env=clean_env(), check=True)
+        timed_from = time.time_ns()
+        subprocess.run([*writer, str(rate), str(seconds)], cwd=ROOT, env=clean_env(), check=True)
+        time.sleep(3)
+        reader.terminate()
+        out, _ = reader.communicate(timeout=120)
+    finally:
+        stop_flow(procs)
+        delete_topics(brokers(), list(topics.values()))
+    latencies = sorted(
+        (received - sent) / 1e6
+        for sent, received in (map(int, line.split()) for line in out.splitlines() if line)
+        if sent >= timed_from
+    )
+    if not latencies:
+        raise RuntimeError(f"no records came back at {rate} updates/s")
+
+    def pct(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "records": len(latencies),
+        "p50": pct(0.50),
+        "p95": pct(0.95),
+        "p99": pct(0.99),
+        "max": latencies[-1],
+    }
