@@ -4,8 +4,8 @@ Keyed state is per key, so one asset-keyed step cannot see the other leg's value
 The join therefore runs in two keyed steps:
 
 1. ``AssetLegs`` (keyed by asset) holds the asset's latest value and the spreads
-   it is an active leg of, each with an *activation number*. It turns value
-   updates and toggles into ``LegEvent``\\ s keyed by spread.
+   it is an active leg of, each with an *activation*. It turns value updates and
+   toggles into ``LegEvent``\\ s keyed by spread.
 2. ``SpreadJoin`` (keyed by spread) pairs the two legs' events *of the same
    activation* and emits joined records, and one tombstone once both legs have
    closed the activation.
@@ -14,6 +14,10 @@ Both legs receive the same control messages in the same order (a spread's toggle
 come from one ordered stream), so they number activations identically without
 talking to each other. Events of one leg arrive in order; the two legs interleave
 arbitrarily, which is exactly the freedom the contract allows.
+
+A spread is identified by its name *and* its legs: with ``_`` allowed in asset
+names, ``A_B_C`` may be ``A_B`` + ``C`` or ``A`` + ``B_C``. Each such pair is
+joined on its own (never mixing their values) and they share the output key.
 """
 
 from __future__ import annotations
@@ -22,17 +26,19 @@ from dataflow.messages import AssetEvent, Toggle
 
 OPEN, UPDATE, CLOSE = 0, 1, 2
 
+# Which activation of which leg pair an event belongs to: (n, asset_1, asset_2),
+# n counting the activations of that pair. Built once per activation; both legs
+# build equal ones.
+Activation = tuple[int, str, str]
 
 # What one leg tells its spread, as a plain tuple (built millions of times a
 # second, where a NamedTuple would cost ten times more):
-#   (kind, leg, activation, value, names)
+#   (kind, leg, activation, value)
 #   kind: OPEN, UPDATE or CLOSE
 #   leg: 0 for asset_1, 1 for asset_2
-#   activation: the n-th activation of this spread, counted by each leg alike
+#   activation: an Activation
 #   value: the leg's latest value (None: no value yet, or CLOSE)
-#   names: (asset_1, asset_2) on OPEN, else None
-LegEvent = tuple[int, int, int, "str | None", "tuple[str, str] | None"]
-
+LegEvent = tuple[int, int, Activation, "str | None"]
 
 # A joined record: (spread, "A-<value>-B-<value>"), or (spread, None), the
 # tombstone of a deactivation.
@@ -46,37 +52,37 @@ class AssetLegs:
 
     def __init__(self) -> None:
         self.value: str | None = None
-        # spread -> (leg, activation) for the spreads this asset is active in.
-        self.active: dict[str, tuple[int, int]] = {}
-        # spread -> how many times it was activated, kept after deactivation so
+        # (spread, leg) -> Activation, for the spreads this asset is active in.
+        # The leg is part of the key: in "A_A_A" asset "A" may be either leg.
+        self.active: dict[tuple[str, int], Activation] = {}
+        # (spread, leg) -> how many times activated, kept after deactivation so
         # the next activation gets a fresh number.
-        self.activations: dict[str, int] = {}
+        self.activations: dict[tuple[str, int], int] = {}
 
     def apply(self, event: AssetEvent) -> list[tuple[str, LegEvent]]:
         """Apply one value update or toggle; return the ``(spread, LegEvent)``\\ s."""
         if type(event) is str:
             self.value = event
             return [
-                (spread, (UPDATE, leg, activation, event, None))
-                for spread, (leg, activation) in self.active.items()
+                (spread, (UPDATE, leg, activation, event))
+                for (spread, leg), activation in self.active.items()
             ]
         return self.toggle(event)
 
     def toggle(self, toggle: Toggle) -> list[tuple[str, LegEvent]]:
-        spread = toggle.spread
+        spread, leg = toggle.spread, toggle.leg
+        key = (spread, leg)
         if toggle.on:
-            if spread in self.active:
+            if key in self.active:
                 return []  # already active: nothing happens
-            leg = toggle.leg
-            activation = self.activations.get(spread, 0) + 1
-            self.activations[spread] = activation
-            self.active[spread] = (leg, activation)
-            names = (toggle.asset_1, toggle.asset_2)
-            return [(spread, (OPEN, leg, activation, self.value, names))]
-        if spread not in self.active:
+            count = self.activations.get(key, 0) + 1
+            self.activations[key] = count
+            activation = self.active[key] = (count, toggle.asset_1, toggle.asset_2)
+            return [(spread, (OPEN, leg, activation, self.value))]
+        activation = self.active.pop(key, None)
+        if activation is None:
             return []  # not active: nothing happens
-        leg, activation = self.active.pop(spread)
-        return [(spread, (CLOSE, leg, activation, None, None))]
+        return [(spread, (CLOSE, leg, activation, None))]
 
     def snapshot(self) -> tuple[str | None, dict, dict]:
         return self.value, dict(self.active), dict(self.activations)
@@ -94,9 +100,9 @@ class Pairing:
 
     __slots__ = ("closed", "prefixes", "spread", "values")
 
-    def __init__(self) -> None:
-        self.spread = ""  # known from the first OPEN
-        self.prefixes = ("", "")  # ("A-", "-B-")
+    def __init__(self, asset_1: str, asset_2: str) -> None:
+        self.spread = f"{asset_1}_{asset_2}"
+        self.prefixes = (f"{asset_1}-", f"-{asset_2}-")
         self.values: list[str | None] = [None, None]
         self.closed = [False, False]
 
@@ -112,28 +118,25 @@ class SpreadJoin:
     __slots__ = ("pairings",)
 
     def __init__(self) -> None:
-        # activation -> Pairing. More than one is open only while one leg has
-        # already moved on to a newer activation that the other has not reached.
-        self.pairings: dict[int, Pairing] = {}
+        # Activation -> Pairing. More than one is open only while one leg has
+        # already moved on to a newer activation that the other has not reached
+        # (or while two leg pairs share the spread's name).
+        self.pairings: dict[Activation, Pairing] = {}
 
     def apply(self, event: LegEvent) -> list[Record]:
         """Apply one leg event; return the records (or the tombstone) it causes."""
-        kind, leg, activation, value, names = event
+        kind, leg, activation, value = event
         pairing = self.pairings.get(activation)
         if pairing is None:
-            pairing = self.pairings[activation] = Pairing()
+            pairing = self.pairings[activation] = Pairing(activation[1], activation[2])
         if kind == CLOSE:
             pairing.closed[leg] = True
             if pairing.closed[0] and pairing.closed[1]:
                 del self.pairings[activation]
                 return [(pairing.spread, None)]
             return []
-        if kind == OPEN:
-            asset_1, asset_2 = names  # type: ignore[misc]
-            pairing.spread = f"{asset_1}_{asset_2}"
-            pairing.prefixes = (f"{asset_1}-", f"-{asset_2}-")
-            if value is None:
-                return []  # the leg has no value yet: not a feed event
+        if value is None:
+            return []  # OPEN of a leg without a value yet: not a feed event
         values = pairing.values
         values[leg] = value
         if values[0] is None or values[1] is None:
@@ -145,18 +148,17 @@ class SpreadJoin:
         """True when no activation is open: the state can be dropped."""
         return not self.pairings
 
-    def snapshot(self) -> dict[int, tuple]:
+    def snapshot(self) -> dict[Activation, tuple]:
         return {
-            activation: (p.spread, p.prefixes, tuple(p.values), tuple(p.closed))
+            activation: (tuple(p.values), tuple(p.closed))
             for activation, p in self.pairings.items()
         }
 
     @classmethod
-    def restore(cls, state: dict[int, tuple]) -> SpreadJoin:
+    def restore(cls, state: dict[Activation, tuple]) -> SpreadJoin:
         join = cls()
-        for activation, (spread, prefixes, values, closed) in state.items():
-            pairing = Pairing()
-            pairing.spread, pairing.prefixes = spread, prefixes
+        for activation, (values, closed) in state.items():
+            pairing = Pairing(activation[1], activation[2])
             pairing.values, pairing.closed = list(values), list(closed)
             join.pairings[activation] = pairing
         return join

@@ -29,9 +29,13 @@ class Activation:
         return f"{self.asset_1}-{value_1}-{self.asset_2}-{value_2}"
 
 
+# A spread is its name and its legs: "A_B_C" may be "A_B" + "C" or "A" + "B_C".
+Identity = tuple[str, str, str]  # (spread, asset_1, asset_2)
+
+
 @dataclass
 class Model:
-    activations: dict[str, list[Activation]] = field(default_factory=dict)
+    activations: dict[Identity, list[Activation]] = field(default_factory=dict)
     dead_letters: list[tuple[str | None, bytes | None]] = field(default_factory=list)
     latest: dict[str, str] = field(default_factory=dict)
 
@@ -70,7 +74,7 @@ def _control(payload: bytes | None) -> tuple[str, str, str, bool] | None:
 def model(messages: Iterable[tuple[str | None, bytes | None]]) -> Model:
     """Play the messages in order, the way the contract describes."""
     m = Model()
-    active: dict[str, Activation] = {}
+    active: dict[Identity, Activation] = {}
     for stream, payload in messages:
         if stream == "assets":
             update = _asset_update(payload)
@@ -90,16 +94,17 @@ def model(messages: Iterable[tuple[str | None, bytes | None]]) -> Model:
                 m.dead_letters.append((stream, payload))
                 continue
             spread, a1, a2, trigger = control
-            if trigger and spread not in active:
+            identity = (spread, a1, a2)
+            if trigger and identity not in active:
                 activation = Activation(a1, a2)
                 if a1 in m.latest:
                     activation.feed_1.append(m.latest[a1])
                 if a2 in m.latest:
                     activation.feed_2.append(m.latest[a2])
-                active[spread] = activation
-                m.activations.setdefault(spread, []).append(activation)
-            elif not trigger and spread in active:
-                active.pop(spread).closed = True
+                active[identity] = activation
+                m.activations.setdefault(identity, []).append(activation)
+            elif not trigger and identity in active:
+                active.pop(identity).closed = True
         else:
             m.dead_letters.append((stream, payload))
     return m
@@ -134,6 +139,65 @@ def is_interleaving(activation: Activation, values: Sequence[str]) -> bool:
     return (n1, n2) in states
 
 
+def _check_name(
+    spread: str,
+    values: list[str | None],
+    identities: dict[Identity, list[Activation]],
+) -> None:
+    """Split one spread name's records into its leg pairs' activations and check each."""
+    order = list(identities)
+    acts = [identities[identity] for identity in order]
+
+    def owner(value: str) -> int:
+        for n, (_spread, a1, a2) in enumerate(order):
+            if value.startswith(f"{a1}-") and f"-{a2}-" in value:
+                return n
+        raise AssertionError(f"{spread}: record {value!r} matches none of its leg pairs")
+
+    def describe(n: int, k: int, segment: list[str]) -> str:
+        activation = acts[n][k]
+        return (
+            f"{spread} ({activation.asset_1} + {activation.asset_2}), activation {k + 1}: "
+            f"records {segment} are no interleaving of feeds {activation.feed_1} and "
+            f"{activation.feed_2}"
+        )
+
+    # (tombstones seen, records of the current activation) per leg pair. A record
+    # names its leg pair; a tombstone does not, so with several pairs under one
+    # name every pair whose activation is closed is tried (depth-first).
+    def search(i: int, state: tuple[tuple[int, tuple[str, ...]], ...]) -> str | None:
+        while i < len(values) and values[i] is not None:
+            n = owner(values[i])  # type: ignore[arg-type]
+            k, segment = state[n]
+            if k >= len(acts[n]):
+                return f"{spread}: record {values[i]!r} after the last tombstone"
+            state = (*state[:n], (k, (*segment, values[i])), *state[n + 1 :])  # type: ignore[arg-type]
+            i += 1
+        if i == len(values):
+            for n, (k, segment) in enumerate(state):
+                closed = sum(a.closed for a in acts[n])
+                if k != closed:
+                    return f"{spread}: {closed} deactivations but {k} tombstones"
+                if k < len(acts[n]) and not is_interleaving(acts[n][k], list(segment)):
+                    return describe(n, k, list(segment))
+                if k == len(acts[n]) and segment:
+                    return f"{spread}: records after the last tombstone: {segment}"
+            return None
+        failure = f"{spread}: a tombstone where no activation had closed: {values}"
+        for n, (k, segment) in enumerate(state):
+            if k < len(acts[n]) and acts[n][k].closed:
+                if not is_interleaving(acts[n][k], list(segment)):
+                    failure = describe(n, k, list(segment))
+                    continue
+                failure = search(i + 1, (*state[:n], (k + 1, ()), *state[n + 1 :]))
+                if failure is None:
+                    return None
+        return failure
+
+    failure = search(0, tuple((0, ()) for _ in order))
+    assert failure is None, failure
+
+
 def check_contract(
     messages: Sequence[tuple[str | None, bytes | None]],
     records: Sequence[tuple[str, str | None]],
@@ -146,30 +210,13 @@ def check_contract(
     by_spread: dict[str, list[str | None]] = {}
     for spread, value in records:
         by_spread.setdefault(spread, []).append(value)
-    unknown = set(by_spread) - set(m.activations)
+    by_name: dict[str, dict[Identity, list[Activation]]] = {}
+    for identity, activations in m.activations.items():
+        by_name.setdefault(identity[0], {})[identity] = activations
+    unknown = set(by_spread) - set(by_name)
     assert not unknown, f"records for spreads that were never active: {sorted(unknown)}"
-    for spread, activations in m.activations.items():
-        values = by_spread.get(spread, [])
-        segments: list[list[str]] = [[]]
-        for value in values:
-            if value is None:
-                segments.append([])
-            else:
-                segments[-1].append(value)
-        closed = sum(a.closed for a in activations)
-        assert len(segments) - 1 == closed, (
-            f"{spread}: {closed} deactivations but {len(segments) - 1} tombstones in {values}"
-        )
-        if not activations[-1].closed:
-            assert len(segments) == len(activations)
-        else:
-            assert segments[-1] == [], f"{spread}: records after the last tombstone: {values}"
-            segments.pop()
-        for number, (activation, segment) in enumerate(zip(activations, segments, strict=True), 1):
-            assert is_interleaving(activation, segment), (
-                f"{spread}, activation {number}: records {segment} are no interleaving of "
-                f"feeds {activation.feed_1} and {activation.feed_2}"
-            )
+    for spread, identities in by_name.items():
+        _check_name(spread, by_spread.get(spread, []), identities)
     if dead_letters is not None:
         assert Counter(dead_letters) == Counter(m.dead_letters), (
             f"dead letters {list(dead_letters)} != expected {m.dead_letters}"

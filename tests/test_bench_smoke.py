@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+QUICK = [sys.executable, "-m", "bench.run", "--quick", "--only", "tape,scale,toggles"]
 
 
 def test_quick_tape_benchmarks_write_a_report(tmp_path: Path) -> None:
     report = tmp_path / "BENCHMARKS.md"
     done = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--quick", "--only", "tape,scale,toggles"]
-        + ["--report", str(report)],
+        [*QUICK, "--report", str(report)],
         cwd=ROOT,
         capture_output=True,
         text=True,

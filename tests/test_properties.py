@@ -11,12 +11,17 @@ from hypothesis import strategies as st
 from tests.contract import Activation, check_contract, is_interleaving
 from tests.helpers import Message, asset, run_flow, toggle
 
-# "X_Y" contains the separator: spread "X_Y_A" must still join X_Y with A.
-ASSETS = ["A", "B", "C", "X_Y"]
+# Names with the separator in them: spread "A_B_C" is both A_B + C and A + B_C,
+# and "A_A_A" both A + A_A and A_A + A; such leg pairs must be joined apart.
+ASSETS = ["A", "B", "C", "A_B", "B_C", "A_A"]
+SHARED_NAMES = [["A_B", "C"], ["A", "B_C"], ["A", "A_A"], ["A_A", "A"]]
 VALUES = [f"0x{n:016x}" for n in range(4)]  # few values, so repeats happen
 
 updates = st.builds(asset, st.sampled_from(ASSETS), st.sampled_from(VALUES))
-pairs = st.lists(st.sampled_from(ASSETS), min_size=2, max_size=2, unique=True)
+pairs = st.one_of(
+    st.lists(st.sampled_from(ASSETS), min_size=2, max_size=2, unique=True),
+    st.sampled_from(SHARED_NAMES),
+)
 toggles = st.builds(lambda pair, on: toggle(pair[0], pair[1], on), pairs, st.booleans())
 bad_messages = st.one_of(
     st.tuples(st.sampled_from(["assets", "active_spreads"]), st.binary(max_size=12)),
