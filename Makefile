@@ -47,3 +47,31 @@ kafka-down:
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+
+# ---- Kafka mode (docs/kafka.md) ---------------------------------------------
+# Against KAFKA_BROKERS (default 127.0.0.1:9092, the `make kafka-up` broker);
+# SPREADS_* settings pass through. Quick start, one terminal each:
+#   make kafka-up kafka-topics;  make kafka-run;  make kafka-feed;  make kafka-watch
+KAFKA_PARTITIONS ?= 4
+
+.PHONY: kafka-topics kafka-check kafka-feed kafka-run kafka-watch
+
+# The four topics, KAFKA_PARTITIONS each; control and output compacted.
+kafka-topics: setup
+	$(PY) -m connectors.kafka.admin create-topics --partitions $(KAFKA_PARTITIONS)
+
+# Are the brokers up and the topics there?
+kafka-check: setup
+	$(PY) -m connectors.kafka.admin check
+
+# The demo streams into Kafka, in real time (FEED_ARGS, e.g. --count 1000 --no-wait).
+kafka-feed: setup
+	$(PY) -m generators.feed $(FEED_ARGS)
+
+# The dataflow in Kafka mode, with recovery (RUN_ARGS, e.g. -w 2).
+kafka-run: setup
+	PYTHON=$(PY) bash scripts/kafka-run.sh $(RUN_ARGS)
+
+# The output topic as it grows: <key><TAB><value>, null for a tombstone.
+kafka-watch: setup
+	$(PY) -m connectors.kafka.admin watch $(WATCH_ARGS)

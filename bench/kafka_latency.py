@@ -52,9 +52,14 @@ def read(brokers: str, topic: str) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     lines: list[str] = []
     while not stop:
-        messages = consumer.consume(num_messages=5000, timeout=0.05)
+        # poll() returns as soon as one record is there; consume(timeout=0) then
+        # drains what else has arrived. (consume(n, timeout) alone would wait
+        # for n records or the whole timeout, adding its own latency.)
+        first = consumer.poll(0.05)
+        if first is None:
+            continue
         now = time.time_ns()
-        for message in messages:
+        for message in [first, *consumer.consume(num_messages=5000, timeout=0)]:
             value = message.value()
             if message.error() or value is None:
                 continue

@@ -140,12 +140,12 @@ def build_sources(settings: Settings) -> list[Source[RawMessage]]:
 def build_sinks(settings: Settings) -> tuple[Sink, Sink]:
     """(records sink, dead-letter sink) for the configured endpoints."""
     sink, dlq = settings.sink, settings.dlq
-    if sink.kind == "kafka" or dlq.kind == "kafka":
-        from connectors.kafka.sinks import build_sinks as kafka_sinks  # loads confluent-kafka
-
-        return kafka_sinks(settings)
     records = sinks.LinesSink(sink.path or sinks.LinesSink.STDOUT, encode_records)
     letters = sinks.LinesSink(dlq.path or sinks.LinesSink.STDERR, encode_dead_letter)
+    if sink.kind == "kafka" or dlq.kind == "kafka":
+        from connectors.kafka.sinks import kafka_sinks  # loads confluent-kafka
+
+        return kafka_sinks(settings, records, letters)
     return records, letters
 
 
