@@ -18,7 +18,7 @@ from bytewax.outputs import Sink
 
 from connectors import sinks, sources
 from connectors.serde import encode_dead_letter, encode_records
-from dataflow.join import AssetLegs, LegEvent, Record, SpreadJoin
+from dataflow.join import AssetLegs, LegEvent, Record, SpreadJoins
 from dataflow.messages import ACTIVE_SPREADS, ASSETS, AssetEvent, DeadLetter, RawMessage, route
 from dataflow.settings import Settings
 from generators.streams import asset_values, seeded, spread_toggles
@@ -52,22 +52,24 @@ class AssetLegsLogic(StatefulBatchLogic[list[AssetEvent], list[tuple[str, LegEve
         return self.legs.snapshot()
 
 
-class SpreadJoinLogic(StatefulBatchLogic[list[LegEvent], list[Record], dict]):
-    """Adapter: one spread's ``SpreadJoin``, dropped while no activation is open."""
+class SpreadJoinsLogic(StatefulBatchLogic[list[tuple[str, LegEvent]], list[Record], dict]):
+    """Adapter: the ``SpreadJoins`` of one first leg, dropped while none is open."""
 
     def __init__(self, resume: dict | None) -> None:
-        self.join = SpreadJoin() if resume is None else SpreadJoin.restore(resume)
+        self.joins = SpreadJoins() if resume is None else SpreadJoins.restore(resume)
 
-    def on_batch(self, batches: list[list[LegEvent]]) -> tuple[list[list[Record]], bool]:
-        apply = self.join.apply
+    def on_batch(
+        self, batches: list[list[tuple[str, LegEvent]]]
+    ) -> tuple[list[list[Record]], bool]:
+        apply = self.joins.apply
         out: list[Record] = []
         for events in batches:
-            for event in events:
-                out += apply(event)
-        return ([out] if out else []), self.join.idle
+            for spread, event in events:
+                out += apply(spread, event)
+        return ([out] if out else []), self.joins.idle
 
     def snapshot(self) -> dict:
-        return self.join.snapshot()
+        return self.joins.snapshot()
 
 
 def group_by_key(pairs: Iterable[tuple[str, T]], into: dict[str, list[T]]) -> dict[str, list[T]]:
@@ -97,13 +99,20 @@ def is_dead_letter(item: tuple[str, object]) -> bool:
     return type(item[1]) is DeadLetter
 
 
-def key_by_spread(
+def key_by_first_leg(
     batch: list[tuple[str, list[tuple[str, LegEvent]]]],
-) -> list[tuple[str, list[LegEvent]]]:
-    by_spread: dict[str, list[LegEvent]] = {}
+) -> list[tuple[str, list[tuple[str, LegEvent]]]]:
+    """Re-key leg events by their spread's asset_1 (``activation[1]``)."""
+    by_first_leg: dict[str, list[tuple[str, LegEvent]]] = {}
     for _asset, spread_events in batch:
-        group_by_key(spread_events, by_spread)
-    return list(by_spread.items())
+        for spread_event in spread_events:
+            first_leg = spread_event[1][2][1]  # (spread, (kind, leg, activation, value))
+            group = by_first_leg.get(first_leg)
+            if group is None:
+                by_first_leg[first_leg] = [spread_event]
+            else:
+                group.append(spread_event)
+    return list(by_first_leg.items())
 
 
 def build_sources(settings: Settings) -> list[Source[RawMessage]]:
@@ -171,10 +180,10 @@ def build_flow(
     # (stream, DeadLetter)
     legs = op.stateful_batch("asset_legs", split.falses, AssetLegsLogic)
     # (asset, [(spread, LegEvent), ...])
-    by_spread = op.flat_map_batch("key_by_spread", legs, key_by_spread)
-    # (spread, [LegEvent, ...])
-    joined = op.stateful_batch("spread_join", by_spread, SpreadJoinLogic)
-    # (spread, [(spread, "A-<value>-B-<value>" | None), ...])
+    by_first_leg = op.flat_map_batch("key_by_first_leg", legs, key_by_first_leg)
+    # (asset_1, [(spread, LegEvent), ...])
+    joined = op.stateful_batch("spread_join", by_first_leg, SpreadJoinsLogic)
+    # (asset_1, [(spread, "A-<value>-B-<value>" | None), ...])
     default_records, default_letters = (
         build_sinks(settings) if record_sink is None or dead_letter_sink is None else (None, None)
     )

@@ -6,9 +6,11 @@ The join therefore runs in two keyed steps:
 1. ``AssetLegs`` (keyed by asset) holds the asset's latest value and the spreads
    it is an active leg of, each with an *activation*. It turns value updates and
    toggles into ``LegEvent``\\ s keyed by spread.
-2. ``SpreadJoin`` (keyed by spread) pairs the two legs' events *of the same
-   activation* and emits joined records, and one tombstone once both legs have
-   closed the activation.
+2. ``SpreadJoin`` pairs the two legs' events *of the same activation* and emits
+   joined records, and one tombstone once both legs have closed the activation.
+   The joins are keyed by each spread's *first leg* (``SpreadJoins``): a spread's
+   asset_1 events then stay on the worker that holds that asset's ``AssetLegs``,
+   and only asset_2 events travel (half the traffic of keying by spread).
 
 Both legs receive the same control messages in the same order (a spread's toggles
 come from one ordered stream), so they number activations identically without
@@ -162,3 +164,34 @@ class SpreadJoin:
             pairing.values, pairing.closed = list(values), list(closed)
             join.pairings[activation] = pairing
         return join
+
+
+class SpreadJoins:
+    """The joins of all spreads whose first leg (asset_1) is one asset."""
+
+    __slots__ = ("joins",)
+
+    def __init__(self) -> None:
+        self.joins: dict[str, SpreadJoin] = {}
+
+    def apply(self, spread: str, event: LegEvent) -> list[Record]:
+        join = self.joins.get(spread)
+        if join is None:
+            join = self.joins[spread] = SpreadJoin()
+        records = join.apply(event)
+        if not join.pairings:
+            del self.joins[spread]  # no activation open: nothing to keep
+        return records
+
+    @property
+    def idle(self) -> bool:
+        return not self.joins
+
+    def snapshot(self) -> dict[str, dict]:
+        return {spread: join.snapshot() for spread, join in self.joins.items()}
+
+    @classmethod
+    def restore(cls, state: dict[str, dict]) -> SpreadJoins:
+        joins = cls()
+        joins.joins = {spread: SpreadJoin.restore(s) for spread, s in state.items()}
+        return joins

@@ -126,3 +126,22 @@ def test_join_snapshot_round_trip() -> None:
     assert restored.apply(open_(1, FIRST, "b1")) == [("A_B", "A-a1-B-b1")]
     assert join.apply((CLOSE, 0, FIRST, None)) == []
     assert restored.pairings[FIRST].closed == [False, False]
+
+
+def test_spread_joins_hold_each_spread_of_a_first_leg_and_drop_closed_ones() -> None:
+    from dataflow.join import SpreadJoins
+
+    joins = SpreadJoins()
+    ac = (1, "A", "C")
+    assert joins.apply("A_B", open_(0, FIRST, "a")) == []
+    assert joins.apply("A_C", open_(0, ac, "a")) == []
+    assert joins.apply("A_B", open_(1, FIRST, "b")) == [("A_B", "A-a-B-b")]
+    assert joins.apply("A_C", open_(1, ac, "c")) == [("A_C", "A-a-C-c")]
+    joins.apply("A_B", (CLOSE, 0, FIRST, None))
+    assert joins.apply("A_B", (CLOSE, 1, FIRST, None)) == [("A_B", None)]
+    assert set(joins.joins) == {"A_C"}
+    restored = SpreadJoins.restore(joins.snapshot())
+    assert restored.apply("A_C", (UPDATE, 1, ac, "c2")) == [("A_C", "A-a-C-c2")]
+    joins.apply("A_C", (CLOSE, 0, ac, None))
+    joins.apply("A_C", (CLOSE, 1, ac, None))
+    assert joins.idle

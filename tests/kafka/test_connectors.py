@@ -98,11 +98,12 @@ def test_list_parts_gives_up_on_an_unreachable_broker() -> None:
     assert time.monotonic() - start < 5
 
 
-def test_record_items_become_keyed_records_and_tombstones() -> None:
-    item = ("A_B", [("A_B", "A-1-B-2"), ("A_B", None)])
+def test_record_items_become_records_keyed_by_spread_and_tombstones() -> None:
+    # The item's key is the flow's routing key (the first leg, "A"), not the spread.
+    item = ("A", [("A_B", "A-1-B-2"), ("A_C", None)])
     assert encode_record_item(item) == [  # type: ignore[arg-type]
         (b"A_B", b'{"spread":"A_B","value":"A-1-B-2"}', None),
-        (b"A_B", None, None),
+        (b"A_C", None, None),
     ]
     # A single record (not in a list) is taken too.
     assert encode_record_item(("A_B", ("A_B", None))) == [(b"A_B", None, None)]
