@@ -40,25 +40,41 @@ def clean_env(**settings: str) -> dict[str, str]:
     return env
 
 
+def peak_rss_kb(pid: int) -> int:
+    """A live process's peak resident set so far (VmHWM), 0 once it is gone.
+
+    Read from /proc rather than wait4's ru_maxrss, which also counts the pages
+    a child shares with this (large) bench process between fork and exec."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def run_processes(argvs: list[list[str]], env: Mapping[str, str], timeout: float = 900) -> Run:
-    """Start the commands together; wait for all; time them and read peak RSS."""
+    """Start the commands together; wait for all; time them and track peak RSS."""
     start = time.perf_counter()
     procs = [subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL) for argv in argvs]
-    peak_kb = 0
+    peaks = dict.fromkeys(range(len(procs)), 0)
     try:
-        for proc in procs:
-            _, status, usage = os.wait4(proc.pid, 0)
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            peak_kb = max(peak_kb, usage.ru_maxrss)
-            if proc.returncode != 0:
-                raise RuntimeError(f"{proc.args} exited {proc.returncode}")
+        while any(proc.poll() is None for proc in procs):
+            for n, proc in enumerate(procs):
+                peaks[n] = max(peaks[n], peak_rss_kb(proc.pid))
             if time.perf_counter() - start > timeout:
                 raise TimeoutError(f"{argvs} took over {timeout} s")
+            time.sleep(0.02)
+        seconds = time.perf_counter() - start
+        for proc in procs:
+            if proc.returncode != 0:
+                raise RuntimeError(f"{proc.args} exited {proc.returncode}")
     finally:
         for proc in procs:
-            if proc.returncode is None:
+            if proc.poll() is None:
                 proc.kill()
-    return Run(time.perf_counter() - start, peak_kb / 1024)
+    return Run(seconds, max(peaks.values()) / 1024)
 
 
 def flow_argvs(processes: int = 1, workers: int = 1) -> list[list[str]]:

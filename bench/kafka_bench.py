@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
@@ -76,6 +77,27 @@ def publish_spreads(p: Producer, topic: str, pairs: list[tuple[str, str]]) -> No
         p.produce(topic, control_message(a, b, True), key=f"{a}_{b}".encode())
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a live process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def broker_pid() -> int | None:
+    """The local broker's pid, from the state dir `scripts/kafka-up.sh` used."""
+    state = os.environ.get("KAFKA_STATE_DIR")
+    try:
+        return int(Path(state, "kafka.pid").read_text()) if state else None
+    except (OSError, ValueError):
+        return None
+
+
 def output_count(consumer: Consumer, topic: str) -> int:
     total = 0
     for partition in range(PARTITIONS):
@@ -120,13 +142,22 @@ def throughput(processes: int, updates: int) -> dict:
     p.flush(120)
     watcher = Consumer({"bootstrap.servers": brokers(), "group.id": "bench-watch"})
     procs = start_flow(processes, flow_env(topics, "earliest"))
-    samples: list[tuple[float, int]] = []  # (monotonic time, output records so far)
+    # (monotonic time, output records so far, CPU s of the flow, CPU s of the broker)
+    samples: list[tuple[float, int, float, float]] = []
+    broker = broker_pid()
     deadline = time.monotonic() + 600
     try:
         while time.monotonic() < deadline:
             time.sleep(0.05)
-            samples.append((time.monotonic(), output_count(watcher, topics["out"])))
-            grown = [t for t, count in samples if count == samples[-1][1]]
+            samples.append(
+                (
+                    time.monotonic(),
+                    output_count(watcher, topics["out"]),
+                    sum(cpu_seconds(proc.pid) for proc in procs),
+                    cpu_seconds(broker) if broker else 0.0,
+                )
+            )
+            grown = [t for t, count, *_ in samples if count == samples[-1][1]]
             if samples[-1][1] and samples[-1][0] - grown[0] > 3:
                 break  # no growth for 3 s: all input is done
             if any(proc.poll() is not None for proc in procs):
@@ -138,9 +169,9 @@ def throughput(processes: int, updates: int) -> dict:
     total = samples[-1][1]
     # The steady middle: from 10% to 90% of the output, leaving out start-up (and
     # processes starting a little apart) and the tail.
-    t10 = next(t for t, count in samples if count >= 0.1 * total)
-    t90 = next(t for t, count in samples if count >= 0.9 * total)
-    seconds = t90 - t10
+    first = next(sample for sample in samples if sample[1] >= 0.1 * total)
+    last = next(sample for sample in samples if sample[1] >= 0.9 * total)
+    seconds = last[0] - first[0]
     return {
         "processes": processes,
         "updates": updates,
@@ -148,6 +179,10 @@ def throughput(processes: int, updates: int) -> dict:
         "seconds": seconds,
         "updates_per_s": 0.8 * updates / seconds,
         "records_per_s": 0.8 * total / seconds,
+        "flow_cores": (last[2] - first[2]) / seconds,
+        "broker_cores": (last[3] - first[3]) / seconds,
+        # CPU seconds the flow spent per million input updates: the cost of the work
+        "flow_cpu_per_m": (last[2] - first[2]) / (0.8 * updates) * 1e6,
     }
 
 

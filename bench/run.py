@@ -162,21 +162,33 @@ def report(results: dict, command: str, seconds: float, charts: str) -> str:
             "(from 10% to 90% of the output, read from the output's watermarks every 50 ms),",
             "leaving out start-up; 'seconds' is that window.",
             "",
-            "| processes | updates in | records out | seconds | updates/s in | records/s out |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: |",
+            "| processes | updates in | records out | seconds | updates/s in | records/s out "
+            "| flow cores | broker cores | flow CPU s per 1M updates |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for row in results["kafka"]:
             lines.append(
                 f"| {row['processes']} | {row['updates']:,} | {row['records']:,} "
                 f"| {row['seconds']:.2f} | {row['updates_per_s']:,.0f} "
-                f"| {row['records_per_s']:,.0f} |"
+                f"| {row['records_per_s']:,.0f} | {row['flow_cores']:.2f} "
+                f"| {row['broker_cores']:.2f} | {row['flow_cpu_per_m']:.1f} |"
             )
         if len(results["kafka"]) == 2:
             one, two = results["kafka"]
+            extra = two["flow_cpu_per_m"] / one["flow_cpu_per_m"] - 1
             lines += [
                 "",
                 f"Scaling factor, 2 processes over 1: "
                 f"**{two['updates_per_s'] / one['updates_per_s']:.2f} x**.",
+                "",
+                "Where the ceiling is: this machine has 2 cores and the broker runs on it. One",
+                f"process already keeps {one['flow_cores']:.2f} cores busy (its worker thread",
+                "plus librdkafka's threads) and the broker "
+                f"{one['broker_cores']:.2f}; two processes get "
+                f"{two['flow_cores']:.2f} cores between them",
+                f"(broker {two['broker_cores']:.2f}), and spend {extra:+.0%} CPU per update on",
+                "exchanging keyed data between the processes (pickled over TCP). The factor is",
+                "bounded by (cores two processes get / cores one uses) / (1 + exchange cost).",
             ]
         lines += ["", f"![kafka throughput]({charts}/kafka.png)"]
     if "latency" in results:
