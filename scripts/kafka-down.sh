@@ -37,15 +37,8 @@ if command -v flock >/dev/null 2>&1; then
   flock -w 300 9 || die "timed out waiting for the lock on $STATE_DIR/.lock"
 fi
 
-is_our_broker() {
-  local pid="$1"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  [[ -r "/proc/$pid/cmdline" ]] || return 0
-  local cmdline
-  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-  [[ "$cmdline" == *"kafka.Kafka $CONFIG"* ]]
-}
+# shellcheck source=scripts/kafka-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kafka-common.sh"
 
 pid="$(cat "$PID_FILE" 2>/dev/null || true)"
 if is_our_broker "$pid"; then

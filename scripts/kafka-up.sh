@@ -127,16 +127,8 @@ while True:
 '
 wait_ready() { "$PYTHON" -c "$READY_PY" "$BOOTSTRAP" "$1" "$2"; }
 
-# Is $1 a live process running our broker?
-is_our_broker() {
-  local pid="$1"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  [[ -r "/proc/$pid/cmdline" ]] || return 0
-  local cmdline
-  cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)"
-  [[ "$cmdline" == *"kafka.Kafka $CONFIG"* ]]
-}
+# shellcheck source=scripts/kafka-common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/kafka-common.sh"
 
 port_open() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 

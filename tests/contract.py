@@ -40,12 +40,17 @@ class Model:
     latest: dict[str, str] = field(default_factory=dict)
 
 
-def _asset_update(payload: bytes | None) -> tuple[str, str] | None:
+def _json_object(payload: bytes | None) -> dict | None:
     try:
         doc = json.loads(payload)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
-    if not isinstance(doc, dict):
+    return doc if isinstance(doc, dict) else None
+
+
+def _asset_update(payload: bytes | None) -> tuple[str, str] | None:
+    doc = _json_object(payload)
+    if doc is None:
         return None
     asset, value = doc.get("asset"), doc.get("value")
     if isinstance(asset, str) and asset != "" and isinstance(value, str):
@@ -54,11 +59,8 @@ def _asset_update(payload: bytes | None) -> tuple[str, str] | None:
 
 
 def _control(payload: bytes | None) -> tuple[str, str, str, bool] | None:
-    try:
-        doc = json.loads(payload)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    if not isinstance(doc, dict):
+    doc = _json_object(payload)
+    if doc is None:
         return None
     spread, a1, a2, trigger = (doc.get(k) for k in ("spread", "asset_1", "asset_2", "trigger"))
     for name in (spread, a1, a2):

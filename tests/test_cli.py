@@ -69,6 +69,13 @@ def check_tape_run(tmp_path: Path, messages: list[Message]) -> None:
         assert letter["origin"]["line"] >= 3
 
 
+def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    """``python -m <args>`` from the repository root, bounded, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", *args], env=env, cwd=ROOT, timeout=TIMEOUT, capture_output=True
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -79,13 +86,7 @@ def free_port() -> int:
 def test_tape_run_with_workers(tmp_path: Path, workers: int) -> None:
     tape = tmp_path / "run.tape"
     messages = make_tape(tape)
-    done = subprocess.run(
-        [sys.executable, "-m", "bytewax.run", "dataflow.flow", "-w", str(workers)],
-        env=env_for(tmp_path, tape),
-        cwd=ROOT,
-        timeout=TIMEOUT,
-        capture_output=True,
-    )
+    done = run_cli(["bytewax.run", "dataflow.flow", "-w", str(workers)], env_for(tmp_path, tape))
     assert done.returncode == 0, done.stderr.decode()
     check_tape_run(tmp_path, messages)
 
@@ -117,13 +118,7 @@ def test_testing_entry_point_with_two_processes(tmp_path: Path) -> None:
     """The README's `python -m bytewax.testing dataflow.flow -p 2` command."""
     tape = tmp_path / "run.tape"
     messages = make_tape(tape, lines=1500, seed=13)
-    done = subprocess.run(
-        [sys.executable, "-m", "bytewax.testing", "dataflow.flow", "-p", "2"],
-        env=env_for(tmp_path, tape),
-        cwd=ROOT,
-        timeout=TIMEOUT,
-        capture_output=True,
-    )
+    done = run_cli(["bytewax.testing", "dataflow.flow", "-p", "2"], env_for(tmp_path, tape))
     assert done.returncode == 0, done.stderr.decode()
     records, letters = read_outputs(tmp_path)
     check_contract(messages, records, [(d["stream"], d["message"].encode()) for d in letters])
@@ -131,13 +126,7 @@ def test_testing_entry_point_with_two_processes(tmp_path: Path) -> None:
 
 def test_example_tape_gives_the_documented_output(tmp_path: Path) -> None:
     tape = ROOT / "tapes" / "example.tape"
-    done = subprocess.run(
-        [sys.executable, "-m", "bytewax.run", "dataflow.flow"],
-        env=env_for(tmp_path, tape),
-        cwd=ROOT,
-        timeout=TIMEOUT,
-        capture_output=True,
-    )
+    done = run_cli(["bytewax.run", "dataflow.flow"], env_for(tmp_path, tape))
     assert done.returncode == 0, done.stderr.decode()
     records, letters = read_outputs(tmp_path)
     assert records == [
@@ -150,13 +139,7 @@ def test_example_tape_gives_the_documented_output(tmp_path: Path) -> None:
 
 
 def test_missing_tape_fails_with_a_clear_message(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "bytewax.run", "dataflow.flow"],
-        env=env_for(tmp_path, tmp_path / "nope.tape"),
-        cwd=ROOT,
-        timeout=TIMEOUT,
-        capture_output=True,
-    )
+    done = run_cli(["bytewax.run", "dataflow.flow"], env_for(tmp_path, tmp_path / "nope.tape"))
     assert done.returncode != 0
     assert b"expected a tape file at" in done.stderr
 
@@ -171,13 +154,7 @@ def test_stdout_demo_smoke() -> None:
         SPREADS_TOGGLE_EVERY="0.5",
         PYTHONPATH=str(ROOT),
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "bytewax.run", "dataflow.flow", "-w", "2"],
-        env=env,
-        cwd=ROOT,
-        timeout=TIMEOUT,
-        capture_output=True,
-    )
+    done = run_cli(["bytewax.run", "dataflow.flow", "-w", "2"], env)
     assert done.returncode == 0, done.stderr.decode()
     assert done.stderr == b""  # no dead letters from the built-in generators
     records = [orjson.loads(line) for line in done.stdout.splitlines()]
