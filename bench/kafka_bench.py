@@ -124,12 +124,19 @@ def stop_flow(procs: list[subprocess.Popen]) -> None:
             proc.wait()
 
 
-def throughput(processes: int, updates: int) -> dict:
-    topics = fresh_topics(f"tp{processes}")
-    rng = random.Random(3)
-    assets = [f"ASSET{n:04d}" for n in range(200)]
+def with_spreads(tag: str, assets: int, spreads: int, seed: int):
+    """Fresh topics with ``spreads`` random spreads on ``assets`` assets switched
+    on; returns (topics, asset names, rng, producer)."""
+    topics = fresh_topics(tag)
+    rng = random.Random(seed)
+    names = [f"ASSET{n:04d}" for n in range(assets)]
     p = producer()
-    publish_spreads(p, topics["control"], sample_pairs(assets, 400, rng))
+    publish_spreads(p, topics["control"], sample_pairs(names, spreads, rng))
+    return topics, names, rng, p
+
+
+def throughput(processes: int, updates: int) -> dict:
+    topics, assets, rng, p = with_spreads(f"tp{processes}", 200, 400, seed=3)
     for n in range(updates):
         asset = assets[rng.randrange(200)]
         p.produce(
@@ -188,11 +195,7 @@ def throughput(processes: int, updates: int) -> dict:
 
 def latency(rate: int, seconds: float) -> dict:
     """p50/p95/p99/max from send to receive, at ``rate`` updates/s, fan-out ~4."""
-    topics = fresh_topics(f"lat{rate}")
-    rng = random.Random(5)
-    assets = [f"ASSET{n:03d}" for n in range(100)]
-    p = producer()
-    publish_spreads(p, topics["control"], sample_pairs(assets, 200, rng))
+    topics, _assets, _rng, p = with_spreads(f"lat{rate}", 100, 200, seed=5)
     p.flush(30)
     procs = start_flow(1, flow_env(topics, "latest"))
     probe = [sys.executable, "-m", "bench.kafka_latency"]

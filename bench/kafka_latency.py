@@ -22,7 +22,7 @@ from confluent_kafka import OFFSET_END, Consumer, Producer, TopicPartition
 def write(brokers: str, topic: str, rate: float, seconds: float) -> None:
     producer = Producer({"bootstrap.servers": brokers, "linger.ms": 1, "acks": "all"})
     rng = random.Random(9)
-    assets = [f"ASSET{n:03d}".encode() for n in range(100)]
+    assets = [f"ASSET{n:04d}".encode() for n in range(100)]  # as kafka_bench names them
     start = time.monotonic()
     sent = 0
     total = int(rate * seconds)

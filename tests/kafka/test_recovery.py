@@ -152,13 +152,6 @@ def test_sigkill_then_resume_loses_nothing(
     ]
     assert [v for s, v in combined if s == "E_D"] == ["E-e0-D-d0", None]
     assert ("D_E", "D-d0-E-e0") in combined
-    print(
-        "DEBUG repeated",
-        len(repeated),
-        "of",
-        len(before),
-        sorted(killed_ms - r.timestamp_ms for r in repeated)[-1:],
-    )
     assert len(repeated) < len(before) / 2
 
 
