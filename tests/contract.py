@@ -141,6 +141,16 @@ def is_interleaving(activation: Activation, values: Sequence[str]) -> bool:
     return (n1, n2) in states
 
 
+def _brief(items: list[str], most: int = 12) -> str:
+    """A list for an error message: all of a short one, the ends of a long one."""
+    if len(items) <= most:
+        return repr(items)
+    half = most // 2
+    return f"[{', '.join(map(repr, items[:half]))}, ... {len(items) - most} more ..., " + (
+        f"{', '.join(map(repr, items[-half:]))}] ({len(items)} in all)"
+    )
+
+
 def _check_name(
     spread: str,
     values: list[str | None],
@@ -160,8 +170,8 @@ def _check_name(
         activation = acts[n][k]
         return (
             f"{spread} ({activation.asset_1} + {activation.asset_2}), activation {k + 1}: "
-            f"records {segment} are no interleaving of feeds {activation.feed_1} and "
-            f"{activation.feed_2}"
+            f"records {_brief(segment)} are no interleaving of feeds "
+            f"{_brief(activation.feed_1)} and {_brief(activation.feed_2)}"
         )
 
     # (tombstones seen, records of the current activation) per leg pair. A record
