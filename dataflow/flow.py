@@ -20,7 +20,7 @@ from connectors import sinks, sources
 from connectors.serde import encode_dead_letter, encode_records
 from dataflow.join import AssetLegs, LegEvent, Record, SpreadJoins
 from dataflow.messages import ACTIVE_SPREADS, ASSETS, AssetEvent, DeadLetter, RawMessage, route
-from dataflow.settings import Settings
+from dataflow.settings import Settings, SettingsError
 from generators.streams import asset_values, seeded, spread_toggles
 
 T = TypeVar("T")
@@ -143,7 +143,8 @@ def build_sources(settings: Settings) -> list[Source[RawMessage]]:
         from connectors.kafka.sources import build_sources as kafka_sources  # loads confluent-kafka
 
         return kafka_sources(settings)
-    raise NotImplementedError(f"SPREADS_SOURCE={kind} is not available yet")
+    # Settings.from_env admits only the kinds above; a hand-made Settings may not.
+    raise SettingsError(f"expected SPREADS_SOURCE to be demo, tape:PATH or kafka; got {kind!r}")
 
 
 def build_sinks(settings: Settings) -> tuple[Sink, Sink]:
