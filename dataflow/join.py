@@ -179,7 +179,7 @@ class SpreadJoins:
         if join is None:
             join = self.joins[spread] = SpreadJoin()
         records = join.apply(event)
-        if not join.pairings:
+        if join.idle:
             del self.joins[spread]  # no activation open: nothing to keep
         return records
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
 from bytewax.testing import TestingSink, TestingSource, cluster_main, run_main
@@ -36,6 +37,21 @@ def run_flow(
     return [record for _spread, batch in records for record in batch], [
         letter for _stream, letter in letters
     ]
+
+
+def random_stream(
+    rng: random.Random, names: list[str], count: int, toggle_share: float
+) -> list[Message]:
+    """``count`` messages: with ``toggle_share`` a toggle of a random pair (on 60% of
+    the time), else an update of a random asset to the value ``v<n>``."""
+    messages = []
+    for n in range(count):
+        if rng.random() < toggle_share:
+            a, b = rng.sample(names, 2)
+            messages.append(toggle(a, b, rng.random() < 0.6))
+        else:
+            messages.append(asset(rng.choice(names), f"v{n}"))
+    return messages
 
 
 def asset(name: str, value: str) -> Message:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.contract import check_contract
-from tests.helpers import asset, run_flow, toggle
+from tests.helpers import asset, random_stream, run_flow, toggle
 
 SCALES = [
     pytest.param(1, 1, id="1-worker"),
@@ -116,15 +116,8 @@ def test_rapid_toggles_never_mix_activations(workers: int, batch_size: int) -> N
 def test_a_long_mixed_stream_satisfies_the_contract(workers: int, batch_size: int) -> None:
     import random
 
-    rng = random.Random(7)
     names = ["A", "B", "C", "D", "X_Y", "Y"]
-    messages = []
-    for n in range(3000):
-        if rng.random() < 0.1:
-            a, b = rng.sample(names, 2)
-            messages.append(toggle(a, b, rng.random() < 0.6))
-        else:
-            messages.append(asset(rng.choice(names), f"v{n}"))
+    messages = random_stream(random.Random(7), names, 3000, toggle_share=0.1)
     records, letters = run_flow(messages, workers=workers, batch_size=batch_size)
     assert letters == []
     model = check_contract(messages, records, [])

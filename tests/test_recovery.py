@@ -15,7 +15,7 @@ from dataflow.flow import build_flow
 from dataflow.messages import RawMessage
 from dataflow.settings import Settings
 from tests.contract import check_contract
-from tests.helpers import Message, asset, toggle
+from tests.helpers import Message, asset, random_stream
 
 
 def run_once(items: list, db: Path) -> list[tuple[str, str | None]]:
@@ -47,15 +47,9 @@ def resumed(first: list, second: list) -> list:
 
 
 def test_an_aborted_run_resumes_with_its_state(tmp_path: Path) -> None:
-    rng = random.Random(4)
     names = ["A", "B", "C", "D"]
     messages: list[Message] = [asset(n, f"{n}0") for n in names]
-    for n in range(400):
-        if rng.random() < 0.15:
-            a, b = rng.sample(names, 2)
-            messages.append(toggle(a, b, rng.random() < 0.6))
-        else:
-            messages.append(asset(rng.choice(names), f"v{n}"))
+    messages += random_stream(random.Random(4), names, 400, toggle_share=0.15)
     raw = [RawMessage(stream, payload) for stream, payload in messages]
     items = [*raw[:250], TestingSource.ABORT(), *raw[250:]]
     init_db_dir(tmp_path, 1)

@@ -8,7 +8,9 @@ What this adds to the stock connector, and why:
   watermark when the partition is built), not at the logical ``OFFSET_END``.
   Otherwise a partition that has read nothing yet snapshots ``OFFSET_END``,
   and a resume after a crash would skip whatever arrived in between.
-- Every ``KafkaError`` item stops the flow with a message naming the topic,
+- Partitions read straight into ``RawMessage`` tuples, never blocking (see
+  ``_RawPartition``).
+- Every consumer error stops the flow with a message naming the topic,
   partition and offset (see ``KafkaSourceError``): such an item is never a
   record of the topic, and going on past it could skip data silently.
   Transient trouble (a broker restarting) never shows up as one: librdkafka
